@@ -1,0 +1,68 @@
+"""Every role keeps the collection's contract: argument_specs is the single source of its inputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "main.yml").is_file())
+SHARED = {"homelab", "kube", "preflight"}
+COMPONENTS = [r for r in ROLES if r not in SHARED]
+
+
+def _yaml(path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _norm(value):
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_defaults_match_argument_specs(role):
+    spec = _yaml(ROOT / "roles" / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]
+    options = spec.get("options") or {}
+    defaults_path = ROOT / "roles" / role / "defaults" / "main.yml"
+    defaults = (_yaml(defaults_path) or {}) if defaults_path.exists() else {}
+    assert sorted(defaults) == sorted(k for k, v in options.items() if not (v or {}).get("required")), \
+        f"{role}: defaults/main.yml and meta/argument_specs.yml must list the same variables"
+    for name, value in defaults.items():
+        assert _norm(options[name].get("default")) == _norm(value), f"{role}: default of {name} differs"
+        assert options[name].get("description"), f"{role}: {name} has no description"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_variables_carry_the_role_prefix(role):
+    spec = _yaml(ROOT / "roles" / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]
+    for name in spec.get("options") or {}:
+        assert name.startswith(role + "_"), f"{role}: {name} lacks the {role}_ prefix"
+
+
+@pytest.mark.parametrize("role", COMPONENTS)
+def test_component_has_preflight_entry_point(role):
+    specs = _yaml(ROOT / "roles" / role / "meta" / "argument_specs.yml")["argument_specs"]
+    assert specs.get("preflight") == specs["main"], f"{role}: preflight entry point must alias main"
+    assert (ROOT / "roles" / role / "tasks" / "preflight.yml").is_file()
+
+
+@pytest.mark.parametrize("role", COMPONENTS)
+def test_component_depends_on_homelab(role):
+    deps = _yaml(ROOT / "roles" / role / "meta" / "main.yml").get("dependencies") or []
+    names = [d["role"] if isinstance(d, dict) else d for d in deps]
+    assert "homelab.stack.homelab" in names
+
+
+def test_preflight_lists_every_component():
+    listed = _yaml(ROOT / "roles" / "preflight" / "defaults" / "main.yml")["preflight_component_roles"]
+    assert sorted(listed) == COMPONENTS
+
+
+def test_role_readmes_are_generated_from_argument_specs():
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "role_docs.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
