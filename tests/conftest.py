@@ -16,6 +16,12 @@ sys.path.insert(0, str(COLLECTIONS))
 sys.path.insert(0, str(ROOT / "tools"))
 
 BUILD = ROOT / "build"
+VENV_BIN = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    """Absolute path of a console script of the test's virtualenv (ansible-playbook, molecule, ...)."""
+    return str(VENV_BIN / name)
 ENVIRONMENTS = ("lab", "homelab")
 
 

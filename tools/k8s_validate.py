@@ -5,7 +5,8 @@
 
 Core kinds: the Kubernetes 1.31 strict schemas bundled in the PyPI package kubernetes-validate.
 Custom resources: <location>/<group>/<kind>_<version>.json (the kubeconform / CRDs-catalog layout), where
-the location is HOMELAB_CRD_SCHEMAS (a folder or an http(s) URL), defaulting to the public CRDs catalog.
+the locations are HOMELAB_CRD_SCHEMAS (folders or http(s) URLs, separated by spaces; the first that has the
+kind wins), defaulting to the public CRDs catalog.
 A kind found in neither place is an error, never a pass. Helm values files (under a `values/` folder)
 are not Kubernetes objects and are only checked to be YAML mappings.
 
@@ -46,6 +47,7 @@ class Validator:
     def __init__(self, kube_version="1.31", crd_location=None):
         self.core = _core_dir(kube_version)
         self.crd_location = crd_location or os.environ.get("HOMELAB_CRD_SCHEMAS") or DEFAULT_CRD_LOCATION
+        self.crd_locations = self.crd_location.split()
         with open(self.core / "_definitions.json", encoding="utf-8") as handle:
             definitions = json.load(handle)
         self.registry = Registry().with_resource(definitions["$id"], Resource.from_contents(definitions))
@@ -65,15 +67,18 @@ class Validator:
     @lru_cache(maxsize=None)
     def _crd_text(self, group, version, kind):
         name = f"{group}/{kind.lower()}_{version}.json"
-        location = self.crd_location.rstrip("/")
-        if location.startswith(("http://", "https://")):
-            try:
-                with urllib.request.urlopen(f"{location}/{name}", timeout=20) as response:
-                    return response.read().decode()
-            except OSError:
-                return None
-        path = Path(location) / name
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        for location in self.crd_locations:
+            location = location.rstrip("/")
+            if location.startswith(("http://", "https://")):
+                try:
+                    with urllib.request.urlopen(f"{location}/{name}", timeout=20) as response:
+                        return response.read().decode()
+                except OSError:
+                    continue
+            path = Path(location) / name
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+        return None
 
     def _crd_schema(self, group, version, kind):
         text = self._crd_text(group, version, kind)
