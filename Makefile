@@ -9,8 +9,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
-# Custom-resource schemas: the public CRDs catalog unless told otherwise (CI points at ../shared/crd-schemas).
-export HOMELAB_CRD_SCHEMAS ?= $(if $(SHARED_CRDS),$(SHARED_CRDS),https://raw.githubusercontent.com/datreeio/CRDs-catalog/main)
+# Custom-resource schemas: the public CRDs catalog unless told otherwise (CI points at ../shared/crd-schemas),
+# then the project's own schemas/ for kinds the catalog lacks.
+HOMELAB_CRD_SCHEMAS ?= $(if $(SHARED_CRDS),$(SHARED_CRDS),https://raw.githubusercontent.com/datreeio/CRDs-catalog/main)
+export HOMELAB_CRD_SCHEMAS := $(HOMELAB_CRD_SCHEMAS) $(CURDIR)/schemas
 export ANSIBLE_VAULT_PASSWORD_FILE ?= $(CURDIR)/.lab/vault-password
 
 PLAYBOOKS   := site.yml $(wildcard playbooks/*.yml)

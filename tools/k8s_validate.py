@@ -89,6 +89,9 @@ class Validator:
         schema.setdefault("additionalProperties", False)
         schema.setdefault("properties", {})
         schema["properties"]["metadata"] = {"$ref": OBJECT_META}
+        # Some catalog schemas (Istio's) do not declare the type fields a closed root must allow.
+        schema["properties"].setdefault("apiVersion", {"type": "string"})
+        schema["properties"].setdefault("kind", {"type": "string"})
         return schema
 
     def validator_for(self, api_version, kind):

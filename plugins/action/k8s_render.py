@@ -38,7 +38,10 @@ class ActionModule(ActionBase):
         build_dir = os.path.abspath(os.path.expanduser(str(build_dir)))
         try:
             files, documents, values = plan(build_dir, root, component, args.get("manifests") or {}, args.get("values"))
-            changes = sync(files, os.path.join(build_dir, root, component), check_mode=self._task.check_mode)
+            # A component that stops passing values must not leave its old values file behind.
+            values_file = os.path.join(build_dir, "values", f"{component}.yaml")
+            changes = sync(files, os.path.join(build_dir, root, component), check_mode=self._task.check_mode,
+                           stale=() if args.get("values") is not None else (values_file,))
         except (RenderError, OSError) as exc:
             raise AnsibleActionFail(str(exc)) from exc
 

@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.homelab.stack.plugins.module_utils.preflight import topology_errors
+from ansible_collections.homelab.stack.plugins.module_utils.preflight import (
+    checksum_errors, token_ttl_errors, topology_errors)
 
 DOCUMENTATION = r"""
 name: topology_errors
@@ -48,4 +49,5 @@ _value:
 
 class FilterModule:
     def filters(self):
-        return {"topology_errors": topology_errors}
+        return {"topology_errors": topology_errors, "checksum_errors": checksum_errors,
+                "token_ttl_errors": token_ttl_errors}

@@ -127,12 +127,15 @@ def _read(path):
         return None
 
 
-def sync(files, managed_dir, check_mode=False):
-    """Write files whose content changed and delete stale files in managed_dir.
+def sync(files, managed_dir, check_mode=False, stale=()):
+    """Write files whose content changed and delete stale files in managed_dir (and the paths in stale).
 
     Returns a list of {path, before, after} for every change (after None means deleted).
     """
     changes = []
+    for path in stale:
+        if path not in files and os.path.isfile(path):
+            changes.append({"path": path, "before": _read(path), "after": None})
     for path, text in files.items():
         before = _read(path)
         if before != text:

@@ -7,6 +7,11 @@ each message naming the variable, the value and the fix."""
 from __future__ import annotations
 
 import ipaddress
+import re
+
+# Kubernetes node names are DNS-1123 subdomains: lowercase alphanumerics, '-' and '.', at most 253 characters.
+_NODE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 def _net(value, variable, errors):
@@ -46,8 +51,19 @@ def topology_errors(nodes, groups, settings):
         errors.append(f"groups['kube_control_plane'] has {len(control_plane)} hosts but kube_vip_enabled=false. "
                       "Fix: set kube_vip_enabled=true and kube_vip_address to a free address of the node subnet.")
 
+    for host in workers:
+        if host in control_plane:
+            errors.append(f"{host} is in both kube_control_plane and kube_node. Fix: list each host in one of them "
+                          "(kubeadm control-plane nodes already run workloads when untainted).")
     addresses = {}
     for host in sorted(nodes):
+        if len(host) > 253 or not _NODE_NAME.match(host):
+            errors.append(f"inventory host name {host!r} is not a valid Kubernetes node name (kubeadm registers "
+                          "the node under it). Fix: rename the host with lowercase letters, digits, '-' and '.' only.")
+        if nodes[host] in (None, ""):
+            errors.append(f"hostvars['{host}'].node_ip is not set. Fix: give every k8s_cluster host node_ip, "
+                          "its cluster address.")
+            continue
         ip = _ip(nodes[host], f"hostvars['{host}'].node_ip", errors)
         if ip is None:
             continue
@@ -94,4 +110,49 @@ def topology_errors(nodes, groups, settings):
             if node_net is not None and vip not in node_net:
                 errors.append(f"kube_vip_address={vip} is outside homelab_node_cidr={node_net}. "
                               "Fix: use a free address of the node subnet.")
+    return errors
+
+
+def checksum_errors(checksums, version, names, variable="kube_packages_checksums"):
+    """Check that `checksums[version][arch][name]` is a sha256 for every architecture listed and every name.
+
+    checksums: {version: {arch: {name: sha256}}}; version: the version that will be installed; names: binaries.
+    """
+    errors = []
+    if not isinstance(checksums, dict):
+        return [f"{variable}={checksums!r} is not a mapping. Fix: write it as "
+                f"{{{version}: {{amd64: {{{', '.join(n + ': <sha256>' for n in names)}}}}}}}."]
+    per_arch = checksums.get(version)
+    if not per_arch:
+        known = ", ".join(sorted(str(v) for v in checksums)) or "none"
+        return [f"kube_version={version} has no checksum in {variable} (versions with checksums: {known}), so the "
+                f"air-gapped binaries could not be verified. Fix: add {variable}['{version}'] as "
+                f"{{<arch>: {{{', '.join(n + ': <sha256>' for n in names)}}}}}, or choose a version listed there."]
+    if not isinstance(per_arch, dict):
+        return [f"{variable}['{version}']={per_arch!r} is not a mapping of architectures. "
+                f"Fix: write it as {{amd64: {{{', '.join(n + ': <sha256>' for n in names)}}}}}."]
+    for arch in sorted(per_arch):
+        sums = per_arch[arch] if isinstance(per_arch[arch], dict) else {}
+        for name in names:
+            value = sums.get(name)
+            if value is None or not _SHA256.match(str(value)):
+                errors.append(f"{variable}['{version}']['{arch}']['{name}']={value!r} is not a sha256. "
+                              f"Fix: set it to the 64-hex sha256 published for {name} {version} linux/{arch}.")
+    return errors
+
+
+def token_ttl_errors(ttl, min_ttl, ttl_variable="join_token_ttl", min_ttl_variable="join_token_min_ttl"):
+    """Check bootstrap-token lifetimes the way homelab.stack.kubeadm_token reads them: both durations, and a
+    token that outlives the reuse threshold (else every run would create a new token)."""
+    from ansible_collections.homelab.stack.plugins.module_utils.kubeadm_token import TokenError, parse_duration
+
+    errors, seconds = [], {}
+    for variable, value in ((ttl_variable, ttl), (min_ttl_variable, min_ttl)):
+        try:
+            seconds[variable] = parse_duration(value, variable)
+        except TokenError:
+            errors.append(f"{variable}={value!r} is not a duration. Fix: write it like 1h, 10m, 1h30m or 90s.")
+    if not errors and seconds[ttl_variable] and seconds[ttl_variable] <= seconds[min_ttl_variable]:
+        errors.append(f"{ttl_variable}={ttl!r} is not longer than {min_ttl_variable}={min_ttl!r}, so every run "
+                      f"would create a new token. Fix: make {ttl_variable} longer (defaults 1h and 10m).")
     return errors

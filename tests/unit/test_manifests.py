@@ -55,3 +55,11 @@ def test_sync_removes_stale_files_and_check_mode_writes_nothing(tmp_path):
 def test_bad_component_names_are_rejected(tmp_path, component):
     with pytest.raises(m.RenderError, match="component="):
         m.plan(str(tmp_path), "manifests", component, {})
+
+
+def test_sync_removes_an_explicitly_stale_file(tmp_path):
+    values, _, _ = m.plan(str(tmp_path), "manifests", "c", {}, values={"a": 1})
+    m.sync(values, str(tmp_path / "manifests" / "c"))
+    stale = str(tmp_path / "values" / "c.yaml")
+    changes = m.sync({}, str(tmp_path / "manifests" / "c"), stale=(stale,))
+    assert [c["path"] for c in changes] == [stale] and not (tmp_path / "values" / "c.yaml").exists()
