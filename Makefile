@@ -64,6 +64,7 @@ test: setup lint syntax render validate unit molecule ## the whole test gate (CI
 lint: setup ## yamllint and ansible-lint (production profile)
 	yamllint --strict .
 	ansible-lint --profile production
+	shellcheck -x lab/*.sh lab/node/*.sh .ci/run
 
 syntax: setup secrets ## --syntax-check of every playbook against both inventories
 	for inv in lab homelab; do for pb in $(PLAYBOOKS); do \
@@ -80,8 +81,9 @@ validate: render ## validate build/ against Kubernetes 1.31 strict and the CRD s
 unit: setup render ## pytest: plugins, rendered output, preflight cases, promtool/amtool, checkov
 	python -m pytest -q tests
 
-molecule: setup image ## every molecule scenario, one after another
-	for s in $(SCENARIOS); do echo "== molecule $$s"; molecule test -s $$s || exit 1; done
+molecule: setup image secrets ## every molecule scenario, one after another
+	mirror=$$(lab/mirror.sh); eval "$$mirror"; \
+	for s in $(SCENARIOS); do echo "== molecule $$s"; flock /tmp/homelab-molecule.lock molecule test -s $$s || exit 1; done
 
 collection: setup ## build the installable collection tarball
 	ansible-galaxy collection build --force

@@ -4,8 +4,9 @@ set -euo pipefail
 # shellcheck source=lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# promtool and amtool come with prometheus and prometheus-alertmanager (tests check rules and routes).
-packages=(docker.io debootstrap openssh-client iptables prometheus prometheus-alertmanager python3-venv)
+# promtool and amtool come with prometheus and prometheus-alertmanager (tests check rules and routes);
+# the shellcheck package lints the scripts.
+packages=(docker.io debootstrap openssh-client iptables prometheus prometheus-alertmanager python3-venv shellcheck)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -32,7 +32,8 @@ trap 'rm -f "$plain"' EXIT
 if [ -f "$vault" ]; then
   if ! "$ansible_vault" decrypt --vault-password-file "$password" --output - "$vault" >"$plain" 2>/dev/null; then
     # A vault made for a password that is gone can never be read again: only then start over.
-    [ "$new_password" = true ] || die "cannot decrypt ${vault#"$LAB_ROOT"/} with .lab/vault-password; delete the vault to regenerate it"
+    [ "$new_password" = true ] ||
+      die "cannot decrypt ${vault#"$LAB_ROOT"/} with .lab/vault-password; delete the vault to regenerate it"
     : >"$plain"
     say "the lab vault was encrypted with a lost password: regenerating it"
   fi

@@ -136,6 +136,7 @@ def test_the_hosts_mirror_is_in_no_committed_file(root):
                            text=True).stdout.splitlines()
     addresses = {line.split()[0] for line in lines if line.strip()}
     needles = {picked["LAB_MIRROR_HOST"], *addresses}
-    tracked = subprocess.run(["git", "-C", str(root), "grep", "--untracked", "-l", "-F", *sum((["-e", n] for n in needles), []),
-                              "--", "."], capture_output=True, text=True)
+    patterns = [arg for needle in sorted(needles) for arg in ("-e", needle)]
+    tracked = subprocess.run(["git", "-C", str(root), "grep", "--untracked", "-l", "-F", *patterns, "--", "."],
+                             capture_output=True, text=True)
     assert tracked.returncode == 1, f"mirror name or address committed in: {tracked.stdout.split()}"

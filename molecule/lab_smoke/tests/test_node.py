@@ -68,6 +68,14 @@ def test_no_dns_leaves_the_node(host):
     assert float(result.stderr.strip().splitlines()[-1]) < 0.5, result.stderr
 
 
+def test_egress_guard_opens_only_the_mirror_web_ports(host):
+    """lab/egress.sh: the mirror answers on 80; any other port (or address) is rejected on the host, at once."""
+    _, address = mirror()
+    assert host.run(f"timeout 5 bash -c 'exec 3<>/dev/tcp/{address}/80'").rc == 0
+    blocked = host.run(f"timeout 5 bash -c 'exec 3<>/dev/tcp/{address}/22'")
+    assert blocked.rc == 1 and "No route to host" in blocked.stderr, blocked.stderr
+
+
 def test_apt_update_through_the_mirror(host):
     name, _ = mirror()
     sources = host.file("/etc/apt/sources.list").content_string
