@@ -17,6 +17,23 @@ REDACTED = "<redacted: lives in ansible-vault, applied from memory only>"
 HEADER = "# Rendered by homelab.stack ({component}); edit the inventory or the role, not this file.\n"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Safe dumper writing multi-line strings (configs, scripts) as readable literal blocks."""
+
+
+def _represent_str(dumper, value):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _dump_one(data):
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096,
+                     allow_unicode=True)
+
+
 class RenderError(ValueError):
     """Bad input for a render: the message names the file and the fix."""
 
@@ -85,10 +102,7 @@ def redact(doc):
 
 def dump(docs, component):
     """Serialise documents deterministically (template order kept, stable formatting)."""
-    body = "---\n".join(
-        yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
-        for doc in docs
-    )
+    body = "---\n".join(_dump_one(doc) for doc in docs)
     return HEADER.format(component=component) + ("---\n" + body if body else "")
 
 
@@ -113,8 +127,7 @@ def plan(build_dir, root, component, manifests, values=None):
         if not isinstance(values, Mapping):
             raise RenderError(f"values of {component}: expected a mapping, got {type(values).__name__}")
         values = plain(values)
-        text = HEADER.format(component=component) + yaml.safe_dump(
-            values, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True)
+        text = HEADER.format(component=component) + _dump_one(values)
         files[os.path.join(build_dir, "values", component + ".yaml")] = text
     return files, documents, values
 

@@ -63,3 +63,13 @@ def test_sync_removes_an_explicitly_stale_file(tmp_path):
     stale = str(tmp_path / "values" / "c.yaml")
     changes = m.sync({}, str(tmp_path / "manifests" / "c"), stale=(stale,))
     assert [c["path"] for c in changes] == [stale] and not (tmp_path / "values" / "c.yaml").exists()
+
+
+def test_multiline_strings_are_written_as_literal_blocks_and_read_back_equal(tmp_path):
+    config = "server {\n  listen 80;\n}\n"
+    doc = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"default.conf": config,
+                                                                                     "odd": "trailing \nspace"}}
+    files, _, _ = m.plan(str(tmp_path), "manifests", "c", {"c.yaml": [doc]})
+    text = next(iter(files.values()))
+    assert "default.conf: |\n    server {\n" in text
+    assert next(yaml.safe_load_all(text))["data"] == doc["data"]
