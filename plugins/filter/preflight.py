@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.homelab.stack.plugins.module_utils.preflight import (
-    checksum_errors, token_ttl_errors, topology_errors)
+    checksum_errors, token_ttl_errors, topology_errors, version_errors)
 
 DOCUMENTATION = r"""
 name: topology_errors
@@ -50,4 +50,4 @@ _value:
 class FilterModule:
     def filters(self):
         return {"topology_errors": topology_errors, "checksum_errors": checksum_errors,
-                "token_ttl_errors": token_ttl_errors}
+                "token_ttl_errors": token_ttl_errors, "version_errors": version_errors}

@@ -156,3 +156,35 @@ def token_ttl_errors(ttl, min_ttl, ttl_variable="join_token_ttl", min_ttl_variab
         errors.append(f"{ttl_variable}={ttl!r} is not longer than {min_ttl_variable}={min_ttl!r}, so every run "
                       f"would create a new token. Fix: make {ttl_variable} longer (defaults 1h and 10m).")
     return errors
+
+
+# Versions tested together (docs/lifecycle.md, "Support matrix"). A row is added in the same change as the pins
+# and the test run that prove it; until then preflight refuses the combination, upgrade.yml included.
+SUPPORT_MATRIX = {
+    "1.31": {"cilium": ("1.16",), "istio": ("1.24",)},
+}
+_RELEASE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+
+
+def _minor(value):
+    match = re.match(r"^v?(\d+)\.(\d+)(\.|$)", str(value or ""))
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+def version_errors(kube_version, cilium_version, istio_version, matrix=None):
+    """Check kube_version's form and that Kubernetes, Cilium and Istio are a supported combination."""
+    matrix = SUPPORT_MATRIX if matrix is None else matrix
+    if not _RELEASE.match(str(kube_version or "")):
+        return [f"kube_version={kube_version!r} is not a Kubernetes release. "
+                "Fix: write it as v1.31.13 (v<major>.<minor>.<patch>, the version kubeadm installs)."]
+    minor = _minor(kube_version)
+    supported = "; ".join(f"Kubernetes {k} with Cilium {'/'.join(v['cilium'])} and Istio {'/'.join(v['istio'])}"
+                          for k, v in sorted(matrix.items()))
+    row = matrix.get(minor)
+    if row is None or _minor(cilium_version) not in row["cilium"] or _minor(istio_version) not in row["istio"]:
+        return [f"kube_version={kube_version} with cilium_version={cilium_version} and istio_version={istio_version} "
+                f"is not a supported combination (supported: {supported}; docs/lifecycle.md). Fix: keep kube_version "
+                f"on a supported minor, or move kube_version, cilium_version and istio_version together to a "
+                f"supported row."]
+    return []
+

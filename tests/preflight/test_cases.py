@@ -5,6 +5,9 @@ Each tests/preflight/cases/<name>.yml describes one bad inventory as a change to
   hosts: {...}        # optional: replaces inventory/homelab/hosts.yml
   vars: {...}         # optional: overrides (extra vars)
   expect: [...]       # substrings that must all appear in the failure output (variable, value, fix)
+  playbook: ...       # optional: the playbook run instead of playbooks/preflight.yml (lifecycle-*.yml cases)
+Every host is pointed at 127.0.0.1:9 and stdin is /dev/null: a case wrongly accepted reaches no address and a
+confirmation prompt reads nothing.
 The valid inventories (lab and homelab) must pass the same playbook.
 """
 
@@ -33,14 +36,16 @@ def _inventory(tmp_path, case):
     return inventory
 
 
-def _run(inventory, extra_vars_file=None):
-    command = [tool("ansible-playbook"), "-i", str(inventory), str(ROOT / "playbooks" / "preflight.yml"),
-               "-e", f"@{FAKE_VAULT}", "-e", "homelab_deploy_mode=render"]
+def _run(inventory, extra_vars_file=None, playbook="playbooks/preflight.yml"):
+    command = [tool("ansible-playbook"), "-i", str(inventory), str(ROOT / playbook),
+               "-e", f"@{FAKE_VAULT}", "-e", "homelab_deploy_mode=render",
+               "-e", "ansible_host=127.0.0.1", "-e", "ansible_port=9"]
     if extra_vars_file:
         command += ["-e", f"@{extra_vars_file}"]
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_CACHE_PLUGIN="memory",
                ANSIBLE_NOCOLOR="1")
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL, check=False)
 
 
 @pytest.mark.parametrize("env", ["homelab"])
@@ -57,7 +62,7 @@ def test_invalid_inventory_is_rejected(tmp_path, case_file):
     if case.get("vars"):
         extra = tmp_path / "vars.yml"
         extra.write_text(yaml.safe_dump(case["vars"]), encoding="utf-8")
-    result = _run(_inventory(tmp_path, case), extra)
+    result = _run(_inventory(tmp_path, case), extra, case.get("playbook", "playbooks/preflight.yml"))
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"{case_file.name} was accepted: {case.get('description')}"
     for part in case["expect"]:
