@@ -61,7 +61,7 @@ lab-down: ## remove every container, network and volume the lab created
 test: setup lint syntax render validate unit molecule ## the whole test gate (CI runs this)
 	@echo "make test: all checks passed"
 
-lint: setup ## yamllint and ansible-lint (production profile)
+lint: setup deps ## yamllint and ansible-lint (production profile)
 	yamllint --strict .
 	ansible-lint --profile production
 	shellcheck -x lab/*.sh lab/node/*.sh .ci/run
@@ -78,7 +78,7 @@ render: setup secrets ## render every manifest and values file of both inventori
 validate: render ## validate build/ against Kubernetes 1.31 strict and the CRD schemas
 	python tools/k8s_validate.py build/lab build/homelab
 
-unit: setup render ## pytest: plugins, rendered output, preflight cases, promtool/amtool, checkov
+unit: setup deps render ## pytest: plugins, rendered output, preflight cases, promtool/amtool, checkov
 	python -m pytest -q tests
 
 molecule: setup image secrets ## every molecule scenario, one after another
