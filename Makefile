@@ -61,7 +61,7 @@ lab-down: ## remove every container, network and volume the lab created
 test: setup lint syntax render validate unit molecule ## the whole test gate (CI runs this)
 	@echo "make test: all checks passed"
 
-lint: setup deps ## yamllint and ansible-lint (production profile)
+lint: setup deps secrets ## yamllint and ansible-lint (production profile)
 	yamllint --strict .
 	ansible-lint --profile production
 	shellcheck -x lab/*.sh lab/node/*.sh .ci/run

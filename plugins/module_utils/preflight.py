@@ -7,6 +7,7 @@ each message naming the variable, the value and the fix."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 
 # Kubernetes node names are DNS-1123 subdomains: lowercase alphanumerics, '-' and '.', at most 253 characters.
@@ -188,3 +189,24 @@ def version_errors(kube_version, cilium_version, istio_version, matrix=None):
                 f"supported row."]
     return []
 
+
+
+def distinct_hosts(hosts, describe):
+    """The first host of every group of hosts that describe() the same way, in the order given.
+
+    describe(host) returns what a per-host check can see of that host (JSON-serialisable). A host it cannot
+    describe (it raises, for example on an undefined variable) is kept on its own, so its checks still run
+    and report the problem themselves.
+    """
+    seen = set()
+    kept = []
+    for host in hosts:
+        try:
+            key = json.dumps(describe(host), sort_keys=True, default=str)
+        except Exception:  # any failure: this host is checked by itself
+            key = None
+        if key is None or key not in seen:
+            kept.append(host)
+            if key is not None:
+                seen.add(key)
+    return kept
