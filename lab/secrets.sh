@@ -7,6 +7,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 umask 077
+# make exports ANSIBLE_VAULT_PASSWORD_FILE; with --vault-password-file below that is two "default" vault ids,
+# and ansible-vault encrypt refuses to choose between them.
+unset ANSIBLE_VAULT_PASSWORD_FILE ANSIBLE_VAULT_IDENTITY_LIST
 password=$LAB_STATE/vault-password
 vault=$LAB_ROOT/inventory/lab/group_vars/all/vault.yml
 example=$LAB_ROOT/inventory/homelab/group_vars/all/vault.yml.example
@@ -44,7 +47,7 @@ if [ "$added" -eq 0 ]; then
   say "lab secrets present"
   exit 0
 fi
-"$ansible_vault" encrypt --vault-password-file "$password" --output "$vault" "$plain" >/dev/null 2>&1 ||
-  die "ansible-vault encrypt failed"
+error=$("$ansible_vault" encrypt --vault-password-file "$password" --output "$vault" "$plain" 2>&1 >/dev/null) ||
+  die "ansible-vault encrypt failed: $error"
 chmod 0600 "$vault"
 say "lab vault: added $added random value(s), encrypted to ${vault#"$LAB_ROOT"/}"

@@ -12,9 +12,11 @@ Figures (each the median of --runs runs, with min and max; wall clock of the who
               build/bench/, `LAB_INVENTORY=... lab/lab.sh up` starts the extra nodes, one converge first)
   plugins     tools/bench_plugins.py (policy compile, reachability matrix)
   slowest     the 10 slowest tasks of the 3-node no-op run (profile_tasks, median over its runs)
+  ablation    the 3-node no-op re-run again with one of ansible.cfg's speed choices undone at a time (through
+              ANSIBLE_* environment variables), and with the free strategy, to show what each choice buys
 Afterwards the extra nodes are removed and the 3-node lab is converged again, as `make lab` leaves it.
 
-Usage: bench_lab.py [--runs 3] [--cold-runs 3] [--skip cold,tags,scale,render,plugins] [--tags a,b]
+Usage: bench_lab.py [--runs 3] [--cold-runs 3] [--skip cold,tags,ablation,scale,render,plugins] [--tags a,b]
 """
 
 from __future__ import annotations
@@ -159,6 +161,18 @@ def remove_extra_nodes(names: list[str]) -> None:
         (ROOT / ".cache" / "facts" / name).unlink(missing_ok=True)
 
 
+# Each variant undoes one choice of ansible.cfg (or tries one it does not make) for a whole no-op run.
+ABLATIONS = {
+    "no pipelining": {"ANSIBLE_PIPELINING": "False"},
+    "no ControlPersist (one SSH connection per task)": {
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=no -o PreferredAuthentications=publickey -o UserKnownHostsFile=/dev/null"},
+    "no fact cache, full facts gathered by every play": {
+        "ANSIBLE_GATHERING": "implicit", "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.memory",
+        "ANSIBLE_GATHER_SUBSET": "all"},
+    "free strategy in every play": {"ANSIBLE_STRATEGY": "free"},
+}
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -252,6 +266,16 @@ class Bench:
             # The three nodes' /etc/hosts listed the larger lab: converge them back to the 3-node lab.
             playbook("inventory/lab", "converge-3-after-scale", expect_hosts=3, noop=False)
 
+    def ablation(self) -> None:
+        base = self.data["figures"].get("noop-3", {}).get("median")
+        self.data["ablation"] = {}
+        for i, (name, extra) in enumerate(ABLATIONS.items()):
+            times = [playbook("inventory/lab", f"ablation-{i + 1}-{run + 1}", expect_hosts=3, extra_env=extra)[0]
+                     for run in range(self.args.runs)]
+            self.data["ablation"][name] = stats(times, load=load(), env=extra)
+            self.say(f"no-op with {name}: median {self.data['ablation'][name]['median']} s (shipped: {base} s)")
+            self.save()
+
     def targets(self) -> None:
         f, t = self.data["figures"], self.data["tags"]
         met = {}
@@ -305,6 +329,13 @@ def markdown(data: dict) -> str:
         for name in ("compile", "compile-np", "matrix", "matrix-dense"):
             f = p[name]
             lines.append(f"| {name} | {f['median']:.3f} | {f['min']:.3f} | {f['max']:.3f} |")
+    if data.get("ablation"):
+        base = data["figures"].get("noop-3", {}).get("median")
+        lines += ["", f"The 3-node no-op re-run with one speed choice of ansible.cfg undone (shipped: {base} s):", "",
+                  "| Variant | Median | Min | Max | vs shipped |", "|---|---:|---:|---:|---:|"]
+        for name, f in data["ablation"].items():
+            ratio = f"{f['median'] / base:.2f}x" if base else "-"
+            lines.append(f"| {name} | {f['median']:.1f} | {f['min']:.1f} | {f['max']:.1f} | {ratio} |")
     if data.get("slowest"):
         lines += ["", "Slowest tasks of the 3-node no-op run (profile_tasks, seconds):", "",
                   "| Task | Median | Min | Max |", "|---|---:|---:|---:|"]
@@ -322,7 +353,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "3")))
     parser.add_argument("--cold-runs", type=int, default=int(os.environ.get("BENCH_COLD_RUNS", "3")))
     parser.add_argument("--skip", default=os.environ.get("BENCH_SKIP", ""),
-                        help="comma-separated: cold, tags, scale, render, plugins")
+                        help="comma-separated: cold, tags, ablation, scale, render, plugins")
     parser.add_argument("--tags", default=os.environ.get("BENCH_TAGS", ""), help="only these tags")
     args = parser.parse_args(argv)
     args.tags = [t for t in args.tags.split(",") if t]
@@ -336,6 +367,8 @@ def main(argv=None) -> int:
         bench.noop()
         if "tags" not in skip:
             bench.tags()
+        if "ablation" not in skip:
+            bench.ablation()
         if "render" not in skip:
             bench.render()
         if "plugins" not in skip:
