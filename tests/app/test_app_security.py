@@ -129,6 +129,7 @@ def test_fake_secrets_appear_nowhere_in_the_repository():
     files = [ROOT / name for name in listed if name and name != "tests/fixtures/fake-vault.yml"]
     assert len(files) > 100
     for path in files:
-        if path.is_file():
+        # A symbolic link (molecule/site's inventory links the fixture) is its target, checked on its own.
+        if path.is_file() and not path.is_symlink():
             text = path.read_text(encoding="utf-8", errors="replace")
             assert not [s for s in secrets if s in text], f"{path} holds a secret from the fake vault"
