@@ -58,20 +58,28 @@ def test_component_depends_on_homelab(role):
 
 
 def _site_roles():
+    """{role: its tags in the site playbooks}, in site order."""
     site = _yaml(ROOT / "playbooks" / "site.yml")
-    names = []
+    roles = {}
     for entry in site:
         for play in _yaml(ROOT / "playbooks" / entry["ansible.builtin.import_playbook"]):
             for role in play.get("roles") or []:
                 name = (role["role"] if isinstance(role, dict) else role).split(".")[-1]
-                if name not in SHARED and name not in names:
-                    names.append(name)
-    return names
+                if name not in SHARED and name not in roles:
+                    roles[name] = list(role.get("tags", [])) if isinstance(role, dict) else []
+    return roles
 
 
 def test_preflight_lists_every_site_role_in_site_order():
     listed = _yaml(ROOT / "roles" / "preflight" / "defaults" / "main.yml")["preflight_component_roles"]
-    assert listed == _site_roles()
+    assert list(listed) == list(_site_roles())
+
+
+def test_preflight_knows_each_roles_layer_tag_as_the_site_tags_it():
+    # preflight selects a role's checks under --tags by the role's own tag or this layer tag.
+    listed = _yaml(ROOT / "roles" / "preflight" / "defaults" / "main.yml")["preflight_component_roles"]
+    assert {role: sorted([layer, role]) for role, layer in listed.items()} == {
+        role: sorted(tags) for role, tags in _site_roles().items()}
 
 
 def test_role_readmes_are_generated_from_argument_specs():

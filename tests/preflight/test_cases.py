@@ -6,6 +6,7 @@ Each tests/preflight/cases/<name>.yml describes one bad inventory as a change to
   vars: {...}         # optional: overrides (extra vars)
   expect: [...]       # substrings that must all appear in the failure output (variable, value, fix)
   playbook: ...       # optional: the playbook run instead of playbooks/preflight.yml (lifecycle-*.yml cases)
+  tags: a,b           # optional: run with --tags (only the selected roles' checks run)
 Every host is pointed at 127.0.0.1:9 and stdin is /dev/null: a case wrongly accepted reaches no address and a
 confirmation prompt reads nothing.
 The valid inventories (lab and homelab) must pass the same playbook.
@@ -36,12 +37,14 @@ def _inventory(tmp_path, case):
     return inventory
 
 
-def _run(inventory, extra_vars_file=None, playbook="playbooks/preflight.yml"):
+def _run(inventory, extra_vars_file=None, playbook="playbooks/preflight.yml", tags=None):
     command = [tool("ansible-playbook"), "-i", str(inventory), str(ROOT / playbook),
                "-e", f"@{FAKE_VAULT}", "-e", "homelab_deploy_mode=render",
                "-e", "ansible_host=127.0.0.1", "-e", "ansible_port=9"]
     if extra_vars_file:
         command += ["-e", f"@{extra_vars_file}"]
+    if tags:
+        command += ["--tags", tags]
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_CACHE_PLUGIN="memory",
                ANSIBLE_NOCOLOR="1")
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
@@ -62,9 +65,21 @@ def test_invalid_inventory_is_rejected(tmp_path, case_file):
     if case.get("vars"):
         extra = tmp_path / "vars.yml"
         extra.write_text(yaml.safe_dump(case["vars"]), encoding="utf-8")
-    result = _run(_inventory(tmp_path, case), extra, case.get("playbook", "playbooks/preflight.yml"))
+    result = _run(_inventory(tmp_path, case), extra, case.get("playbook", "playbooks/preflight.yml"), case.get("tags"))
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"{case_file.name} was accepted: {case.get('description')}"
     for part in case["expect"]:
         assert part in output, f"{case_file.name}: {part!r} missing from the failure:\n{output[-3000:]}"
     assert "changed=" not in output or "changed=0" in output
+
+
+@pytest.mark.parametrize("tags,checked", [("grafana", True), ("observability", True), ("cilium", False)])
+def test_tags_select_which_roles_inputs_are_checked(tmp_path, tags, checked):
+    # A bad Grafana input stops --tags grafana and --tags observability, not --tags cilium (which never runs it).
+    extra = tmp_path / "vars.yml"
+    extra.write_text(yaml.safe_dump({"vault_grafana_admin_password": "admin"}), encoding="utf-8")
+    result = _run(_inventory(tmp_path, {}), extra, tags=tags)
+    output = result.stdout + result.stderr
+    assert (result.returncode != 0) == checked, output[-3000:]
+    assert ("grafana_admin_password (from vault_grafana_admin_password)" in output) == checked
+    assert f"--tags {tags}: checking the inputs of" in output
