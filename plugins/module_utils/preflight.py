@@ -173,7 +173,12 @@ def _minor(value):
 
 
 def version_errors(kube_version, cilium_version, istio_version, matrix=None):
-    """Check kube_version's form and that Kubernetes, Cilium and Istio are a supported combination."""
+    """Check kube_version's form and that Kubernetes, Cilium and Istio are a supported combination.
+
+    An empty cilium_version or istio_version is one the inventory does not set: the role's own default pin
+    applies, which is a supported row for the default kube_version (tests/unit/test_preflight_lifecycle_checks.py
+    keeps it so), so only the Kubernetes minor is checked against it.
+    """
     matrix = SUPPORT_MATRIX if matrix is None else matrix
     if not _RELEASE.match(str(kube_version or "")):
         return [f"kube_version={kube_version!r} is not a Kubernetes release. "
@@ -182,7 +187,8 @@ def version_errors(kube_version, cilium_version, istio_version, matrix=None):
     supported = "; ".join(f"Kubernetes {k} with Cilium {'/'.join(v['cilium'])} and Istio {'/'.join(v['istio'])}"
                           for k, v in sorted(matrix.items()))
     row = matrix.get(minor)
-    if row is None or _minor(cilium_version) not in row["cilium"] or _minor(istio_version) not in row["istio"]:
+    if (row is None or (cilium_version and _minor(cilium_version) not in row["cilium"])
+            or (istio_version and _minor(istio_version) not in row["istio"])):
         return [f"kube_version={kube_version} with cilium_version={cilium_version} and istio_version={istio_version} "
                 f"is not a supported combination (supported: {supported}; docs/lifecycle.md). Fix: keep kube_version "
                 f"on a supported minor, or move kube_version, cilium_version and istio_version together to a "
