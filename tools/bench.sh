@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: converge and re-run timings of the local lab, written to build/bench.json and build/bench.md.
 # Takes 30-45 minutes on 2 cores. Knobs (environment): BENCH_RUNS (3), BENCH_COLD_RUNS (3),
-# BENCH_SKIP=cold,tags,ablation,render,plugins,scale (parts to leave out), BENCH_TAGS=a,b (only these tags).
+# BENCH_SKIP=cold,tags,ablation,render,plugins,scale (parts to leave out), BENCH_TAGS=a,b (only these tags),
+# BENCH_KEEP=1 (the skipped parts keep their figures from the last build/bench.json).
 # What each figure is: tools/bench_lab.py --help. Needs the node image (make image) and the lab's secrets; it
 # takes the lab down and up again (3 nodes), grows it to 6 and 12 nodes, and leaves it converged on 3.
 set -euo pipefail

@@ -17,6 +17,8 @@ Figures (each the median of --runs runs, with min and max; wall clock of the who
               ANSIBLE_* environment variables), and with the free strategy, to show what each choice buys
 Afterwards the extra nodes are removed and the 3-node lab is converged again, as `make lab` leaves it.
 
+BENCH_KEEP=1 keeps the figures of the parts skipped now from the last build/bench.json.
+
 Usage: bench_lab.py [--runs 3] [--cold-runs 3] [--skip cold,tags,ablation,scale,render,plugins] [--tags a,b]
 """
 
@@ -283,8 +285,20 @@ class Bench:
         base = self.data["figures"].get("noop-3", {}).get("median")
         self.data["ablation"] = {}
         for i, (name, extra) in enumerate(ABLATIONS.items()):
-            times = [playbook("inventory/lab", f"ablation-{i + 1}-{run + 1}", expect_hosts=3, extra_env=extra)[0]
-                     for run in range(self.args.runs)]
+            try:
+                times = [playbook("inventory/lab", f"ablation-{i + 1}-{run + 1}", expect_hosts=3, extra_env=extra)[0]
+                         for run in range(self.args.runs)]
+            except BenchError as error:
+                # A variant the playbooks cannot run with (the free strategy breaks the plays that read other
+                # hosts' results) is a finding too: recorded, and the bench goes on.
+                log = (LOGS / f"ablation-{i + 1}-1.log").read_text(encoding="utf-8") if (
+                    LOGS / f"ablation-{i + 1}-1.log").is_file() else str(error)
+                reason = next((line.strip() for line in log.splitlines() if "[ERROR]" in line),
+                              str(error).splitlines()[0])
+                self.data["ablation"][name] = {"error": reason[:300], "env": extra}
+                self.say(f"no-op with {name}: fails: {reason[:200]}")
+                self.save()
+                continue
             self.data["ablation"][name] = stats(times, load=load(), env=extra)
             self.say(f"no-op with {name}: median {self.data['ablation'][name]['median']} s (shipped: {base} s)")
             self.save()
@@ -321,6 +335,8 @@ def markdown(data: dict) -> str:
         "# make bench", "",
         f"{m['date']}: {m['nproc']} CPU ({m['cpu']}), {m['ram_gib']} GiB RAM, load average at start "
         f"{' '.join(m['load_at_start'])}; {m['ansible']}, Python {m['python']}, kernel {m['kernel']}.",
+        *([f"Parts {', '.join(data['kept']['parts'])} kept from the run of {data['kept']['from']} (BENCH_KEEP=1); "
+           "the others measured in this run."] if data.get("kept") else []),
         f"Each figure: median of {data['runs']} runs (cold converge: as many as its runs column says), "
         "wall clock in seconds, with min and max; load = 1-minute load average after the figure.", "",
         "| Figure | Median | Min | Max | Runs | Load |", "|---|---:|---:|---:|---:|---:|",
@@ -348,6 +364,9 @@ def markdown(data: dict) -> str:
         lines += ["", f"The 3-node no-op re-run with one speed choice of ansible.cfg undone (shipped: {base} s):", "",
                   "| Variant | Median | Min | Max | vs shipped |", "|---|---:|---:|---:|---:|"]
         for name, f in data["ablation"].items():
+            if "error" in f:
+                lines.append(f"| {name} | fails | | | {f['error'].replace('|', '/')} |")
+                continue
             ratio = f"{f['median'] / base:.2f}x" if base else "-"
             lines.append(f"| {name} | {f['median']:.1f} | {f['min']:.1f} | {f['max']:.1f} | {ratio} |")
     if data.get("slowest"):
@@ -373,6 +392,16 @@ def main(argv=None) -> int:
     args.tags = [t for t in args.tags.split(",") if t]
     skip = {s for s in args.skip.split(",") if s}
     bench = Bench(args)
+    previous = BUILD / "bench.json"
+    if os.environ.get("BENCH_KEEP") == "1" and previous.is_file():
+        # Parts skipped now keep their figures from the last run (its date is kept with them).
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        bench.data["kept"] = {"from": old["machine"]["date"], "parts": sorted(skip)}
+        for key in ("figures", "tags", "scale"):
+            bench.data[key] = old.get(key, {})
+        for key in ("ablation", "plugins", "slowest"):
+            if key in old:
+                bench.data[key] = old[key]
     try:
         if "cold" in skip:
             bench.ensure_converged()
