@@ -36,9 +36,23 @@ def test_tag_renders_only_its_component(tmp_path, tag):
     assert rendered == COMPONENTS[tag], result.stdout[-3000:]
 
 
-@pytest.mark.parametrize("tag", ["cilium", "kiali"])
-def test_preflight_runs_under_a_single_tag(tmp_path, tag):
+@pytest.mark.parametrize("tag", ["longhorn", "platform"])
+def test_preflight_checks_the_roles_a_tag_selects(tmp_path, tag):
     result = render(tmp_path, "--tags", tag, "-e", "longhorn_replica_count=9", check=False)
     assert result.returncode != 0
     assert "longhorn_replica_count=9 but k8s_cluster has 3 node(s)" in result.stdout
+    assert platform_files(tmp_path) == []
+
+
+def test_preflight_leaves_out_the_roles_a_tag_does_not_run(tmp_path):
+    # --tags cilium never runs Longhorn, so a bad Longhorn input does not stop it (a full run still refuses it).
+    result = render(tmp_path, "--tags", "cilium", "-e", "longhorn_replica_count=9")
+    assert "--tags cilium: checking the inputs of cilium (plus the inventory-wide checks)" in result.stdout
+    assert platform_files(tmp_path) == EXPECTED["cilium"]
+
+
+def test_inventory_wide_checks_run_under_any_tag(tmp_path):
+    result = render(tmp_path, "--tags", "kiali", "-e", "kube_pod_cidr=10.0.0.0/8", check=False)
+    assert result.returncode != 0
+    assert "kube_pod_cidr" in result.stdout
     assert platform_files(tmp_path) == []

@@ -124,9 +124,10 @@ def test_check_diff_after_converge_changes_nothing(runs):
 def test_tag_alone_succeeds_and_changes_nothing(runs, tag):
     returncode, output, _ = runs[f"tag-{tag}"]
     _assert_no_change_no_failure(returncode, output)
-    # The tag selected its roles and no other (preflight runs every role's checks first; os_prep's OS facts
-    # and the run mode run under every tag).
-    after_preflight = output.split("PLAY [Host", 1)[1]
+    # The tag selected its roles and no other (os_prep's OS facts and the run mode run under every tag), and
+    # preflight checked the inputs of those roles only.
+    preflight, after_preflight = output.split("PLAY [Host", 1)
+    assert set(ROLE_TASK.findall(preflight)) & COMPONENTS <= set(ROLES[tag]), preflight[-3000:]
     ran = set(ROLE_TASK.findall(after_preflight)) & COMPONENTS
     assert ran - {"os_prep"} == set(ROLES[tag]) - {"os_prep"}, after_preflight[-3000:]
     # Each controller role it selects says, in one line, that it only rendered, under this scenario's folder.
