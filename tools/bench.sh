@@ -12,6 +12,8 @@ export PATH="$PWD/$venv/bin:$PATH"
 export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 export ANSIBLE_VAULT_PASSWORD_FILE="${ANSIBLE_VAULT_PASSWORD_FILE:-$PWD/.lab/vault-password}"
 [ -s "$ANSIBLE_VAULT_PASSWORD_FILE" ] || lab/secrets.sh
+# Where the custom-resource schemas are is decided once, by the Makefile.
+: "${HOMELAB_CRD_SCHEMAS:?is not set: run make bench, which sets it}"
 if ! flock -n /tmp/homelab-bench.lock true; then
   echo "bench.sh: another make bench is running" >&2
   exit 1

@@ -36,6 +36,8 @@ import sys
 import time
 from pathlib import Path
 
+from site_tags import readme_tags
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 OUT = BUILD / "bench"
@@ -137,18 +139,6 @@ def stats(values: list[float], **extra) -> dict:
             "max": round(max(values), 2), "runs": len(values), "values": [round(v, 2) for v in values], **extra}
 
 
-def readme_tags() -> list[str]:
-    """Every tag of README.md's Tags table, in table order (component tags, then the layer tags)."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8").split("## Tags", 1)[1].split("\n## ", 1)[0]
-    tags: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("| `"):
-            tags += [t for t in re.findall(r"`([a-z_]+)`", line.split("|")[1]) if t not in tags]
-    if not tags:
-        raise BenchError("README.md has no Tags table")
-    return tags
-
-
 def lab(action: str, inventory: Path | None = None) -> float:
     extra = {"LAB_INVENTORY": str(inventory)} if inventory else None
     seconds, _ = run([str(LAB_SH), action], f"lab-{action}-{inventory.name if inventory else 'lab'}", extra)
@@ -224,7 +214,7 @@ class Bench:
         self.save()
 
     def tags(self) -> None:
-        for tag in self.args.tags or readme_tags():
+        for tag in self.args.tags or list(dict.fromkeys(readme_tags(ROOT))):
             times = [playbook("inventory/lab", f"tag-{tag}-{i + 1}", "--tags", tag, expect_hosts=3)[0]
                      for i in range(self.args.runs)]
             self.data["tags"][tag] = stats(times, load=load())
@@ -236,11 +226,10 @@ class Bench:
         serial, parallel, single = [], [], []
         renders = [("lab", []), ("homelab", ["-e", f"@{FAKE_VAULT}"])]
         validate = [sys.executable, "tools/k8s_validate.py", "build/lab", "build/homelab"]
-        schemas = {"HOMELAB_CRD_SCHEMAS": crd_schemas()}
         for i in range(self.args.runs):
             times = [run([str(BIN / "ansible-playbook"), "-i", f"inventory/{inventory}", "playbooks/render.yml",
                           *extra], f"render-{inventory}-{i + 1}")[0] for inventory, extra in renders]
-            checked, _ = run(validate, f"validate-{i + 1}", schemas)
+            checked, _ = run(validate, f"validate-{i + 1}")
             serial.append(sum(times) + checked)
             single.append(times[1] + checked)
             start = time.perf_counter()
@@ -250,7 +239,7 @@ class Bench:
                      for inventory, extra in renders]
             if any(p.wait() for p in procs):
                 raise BenchError("a parallel render failed: rerun `make render` to see why")
-            run(validate, f"validate-parallel-{i + 1}", schemas)
+            run(validate, f"validate-parallel-{i + 1}")
             parallel.append(time.perf_counter() - start)
         self.figure("render-one", single, "render inventory/homelab + validate its manifests")
         self.figure("render", serial, "render both inventories one after the other + validate every manifest")
@@ -323,12 +312,6 @@ class Bench:
         self.save()
 
 
-def crd_schemas() -> str:
-    shared = [p for p in (ROOT.parent / "shared" / "crd-schemas", Path("/work/shared/crd-schemas")) if p.is_dir()]
-    default = str(shared[0]) if shared else "https://raw.githubusercontent.com/datreeio/CRDs-catalog/main"
-    return os.environ.get("HOMELAB_CRD_SCHEMAS") or f"{default} {ROOT / 'schemas'}"
-
-
 def markdown(data: dict) -> str:
     m = data["machine"]
     lines = [
@@ -383,14 +366,23 @@ def markdown(data: dict) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "3")))
-    parser.add_argument("--cold-runs", type=int, default=int(os.environ.get("BENCH_COLD_RUNS", "3")))
+    # String defaults go through type=int too, so BENCH_RUNS=x fails with argparse's message, not a traceback.
+    parser.add_argument("--runs", type=int, default=os.environ.get("BENCH_RUNS", "3"), help="BENCH_RUNS")
+    parser.add_argument("--cold-runs", type=int, default=os.environ.get("BENCH_COLD_RUNS", "3"),
+                        help="BENCH_COLD_RUNS")
     parser.add_argument("--skip", default=os.environ.get("BENCH_SKIP", ""),
                         help="comma-separated: cold, tags, ablation, scale, render, plugins")
     parser.add_argument("--tags", default=os.environ.get("BENCH_TAGS", ""), help="only these tags")
     args = parser.parse_args(argv)
     args.tags = [t for t in args.tags.split(",") if t]
     skip = {s for s in args.skip.split(",") if s}
+    parts = {"cold", "tags", "ablation", "render", "plugins", "scale"}
+    if skip - parts or args.runs < 1 or args.cold_runs < 1:
+        parser.error(f"BENCH_SKIP/--skip={args.skip!r}, BENCH_RUNS={args.runs}, BENCH_COLD_RUNS={args.cold_runs}: "
+                     f"skip only {', '.join(sorted(parts))}; runs at least 1")
+    unknown = set(args.tags) - set(readme_tags(ROOT))
+    if unknown:
+        parser.error(f"BENCH_TAGS/--tags: {', '.join(sorted(unknown))} not in README.md's Tags table")
     bench = Bench(args)
     previous = BUILD / "bench.json"
     if os.environ.get("BENCH_KEEP") == "1" and previous.is_file():

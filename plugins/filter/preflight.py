@@ -5,10 +5,8 @@
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.homelab.stack.plugins.module_utils.preflight import (
-    checksum_errors, distinct_hosts, token_ttl_errors, topology_errors, version_errors)
+    checksum_errors, preflight_hosts, token_ttl_errors, topology_errors, version_errors)
 
 DOCUMENTATION = r"""
 name: topology_errors
@@ -47,22 +45,6 @@ _value:
   type: list
   elements: str
 """
-
-
-def preflight_hosts(hosts, hostvars, groups, prefixes):
-    """One host per distinct combination of groups and values of the variables named <prefix>_*."""
-    pattern = re.compile("^(%s)_" % "|".join(re.escape(p) for p in prefixes))
-    membership = {}
-    for group, members in groups.items():
-        for host in members:
-            membership.setdefault(host, []).append(group)
-
-    def describe(host):
-        host_vars = hostvars[host]
-        return {"groups": sorted(membership.get(host, [])),
-                "vars": {name: host_vars[name] for name in sorted(host_vars) if pattern.match(name)}}
-
-    return distinct_hosts(list(hosts), describe)
 
 
 class FilterModule:

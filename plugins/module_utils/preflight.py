@@ -196,7 +196,6 @@ def version_errors(kube_version, cilium_version, istio_version, matrix=None):
     return []
 
 
-
 def distinct_hosts(hosts, describe):
     """The first host of every group of hosts that describe() the same way, in the order given.
 
@@ -216,3 +215,19 @@ def distinct_hosts(hosts, describe):
             if key is not None:
                 seen.add(key)
     return kept
+
+
+def preflight_hosts(hosts, hostvars, groups, prefixes):
+    """One host per distinct combination of groups and values of the variables named <prefix>_*."""
+    pattern = re.compile("^(%s)_" % "|".join(re.escape(p) for p in prefixes))
+    membership = {}
+    for group, members in groups.items():
+        for host in members:
+            membership.setdefault(host, []).append(group)
+
+    def describe(host):
+        host_vars = hostvars[host]
+        return {"groups": sorted(membership.get(host, [])),
+                "vars": {name: host_vars[name] for name in sorted(host_vars) if pattern.match(name)}}
+
+    return distinct_hosts(list(hosts), describe)

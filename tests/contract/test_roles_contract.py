@@ -10,6 +10,9 @@ import yaml
 
 from conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "tools"))
+from site_tags import site_roles  # noqa: E402
+
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "main.yml").is_file())
 SHARED = {"homelab", "kube", "preflight"}
 COMPONENTS = [r for r in ROLES if r not in SHARED]
@@ -59,15 +62,7 @@ def test_component_depends_on_homelab(role):
 
 def _site_roles():
     """{role: its tags in the site playbooks}, in site order."""
-    site = _yaml(ROOT / "playbooks" / "site.yml")
-    roles = {}
-    for entry in site:
-        for play in _yaml(ROOT / "playbooks" / entry["ansible.builtin.import_playbook"]):
-            for role in play.get("roles") or []:
-                name = (role["role"] if isinstance(role, dict) else role).split(".")[-1]
-                if name not in SHARED and name not in roles:
-                    roles[name] = list(role.get("tags", [])) if isinstance(role, dict) else []
-    return roles
+    return {role["name"]: role["tags"] for role in site_roles(ROOT) if role["name"] not in SHARED}
 
 
 def test_preflight_lists_every_site_role_in_site_order():

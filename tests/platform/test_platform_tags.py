@@ -54,5 +54,5 @@ def test_preflight_leaves_out_the_roles_a_tag_does_not_run(tmp_path):
 def test_inventory_wide_checks_run_under_any_tag(tmp_path):
     result = render(tmp_path, "--tags", "kiali", "-e", "kube_pod_cidr=10.0.0.0/8", check=False)
     assert result.returncode != 0
-    assert "kube_pod_cidr" in result.stdout
+    assert "kube_pod_cidr=10.0.0.0/8 overlaps kube_service_cidr=10.96.0.0/12. Fix:" in result.stdout
     assert platform_files(tmp_path) == []

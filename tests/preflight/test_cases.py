@@ -72,14 +72,3 @@ def test_invalid_inventory_is_rejected(tmp_path, case_file):
         assert part in output, f"{case_file.name}: {part!r} missing from the failure:\n{output[-3000:]}"
     assert "changed=" not in output or "changed=0" in output
 
-
-@pytest.mark.parametrize("tags,checked", [("grafana", True), ("observability", True), ("cilium", False)])
-def test_tags_select_which_roles_inputs_are_checked(tmp_path, tags, checked):
-    # A bad Grafana input stops --tags grafana and --tags observability, not --tags cilium (which never runs it).
-    extra = tmp_path / "vars.yml"
-    extra.write_text(yaml.safe_dump({"vault_grafana_admin_password": "admin"}), encoding="utf-8")
-    result = _run(_inventory(tmp_path, {}), extra, tags=tags)
-    output = result.stdout + result.stderr
-    assert (result.returncode != 0) == checked, output[-3000:]
-    assert ("grafana_admin_password (from vault_grafana_admin_password)" in output) == checked
-    assert f"--tags {tags}: checking the inputs of" in output

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.homelab.stack.plugins.filter.preflight import preflight_hosts
-from ansible_collections.homelab.stack.plugins.module_utils.preflight import distinct_hosts
+from ansible_collections.homelab.stack.plugins.filter.preflight import FilterModule
+from ansible_collections.homelab.stack.plugins.module_utils.preflight import distinct_hosts, preflight_hosts
 from conftest import ROOT
 
 GROUPS = {"all": ["cp", "w1", "w2", "w3"], "kube_control_plane": ["cp"], "kube_node": ["w1", "w2", "w3"],
@@ -99,3 +99,7 @@ def test_per_host_checks_read_no_per_host_variable_but_their_own(role):
     used = {name for text in expressions for name in re.findall(
         r"\b(inventory_hostname|ansible_facts|ansible_host|node_ip|group_names|ansible_[a-z_]+)\b", text)}
     assert used == set(), f"roles/{role}/tasks/preflight.yml reads {sorted(used)}: preflight_hosts would miss it"
+
+
+def test_the_filter_is_the_module_utils_function():
+    assert FilterModule().filters()["preflight_hosts"] is preflight_hosts

@@ -9,14 +9,16 @@ import configparser
 import os
 import re
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+sys.path.insert(0, str(ROOT / "tools"))
+from site_tags import readme_tags, site_roles  # noqa: E402
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 LOGS = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "runs"
 NODES = ["k8s-cp", "k8s-worker1", "k8s-worker2"]
@@ -30,33 +32,16 @@ ROLE_TASK = re.compile(r"^TASK \[homelab\.stack\.(\w+) : (?!Validating arguments
 MISSING = re.compile(r"is undefined|has no attribute|undefined variable", re.I)
 
 
-def readme_tags() -> list[str]:
-    """The tags of the README's table, in its order (role tags, then the layer tags of the last row)."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("\n## Tags\n", 1)[1].split("\n## ", 1)[0]
-    tags: list[str] = []
-    for line in section.splitlines():
-        if line.startswith("| `"):
-            tags += re.findall(r"`([a-z_]+)`", line.split("|")[1])
-    return tags
-
-
 def playbook_roles() -> tuple[dict[str, list[str]], set[str]]:
     """tag -> the roles it selects, from the playbooks site.yml imports; and the roles of the controller plays."""
     selected: dict[str, list[str]] = {}
-    controller: set[str] = set()
-    for entry in yaml.safe_load((ROOT / "site.yml").read_text()):
-        for play in yaml.safe_load((ROOT / entry["ansible.builtin.import_playbook"]).read_text()):
-            for role in play.get("roles", []):
-                name = role["role"].rsplit(".", 1)[-1]
-                if play.get("connection") == "local":
-                    controller.add(name)
-                for tag in role.get("tags", []):
-                    selected.setdefault(tag, []).append(name)
-    return selected, controller
+    for role in site_roles(ROOT):
+        for tag in role["tags"]:
+            selected.setdefault(tag, []).append(role["name"])
+    return selected, {role["name"] for role in site_roles(ROOT) if role["controller"]}
 
 
-TAGS = readme_tags()
+TAGS = readme_tags(ROOT)
 ROLES, CONTROLLER_ROLES = playbook_roles()
 COMPONENTS = {role for tag, roles in ROLES.items() for role in roles if tag == role}
 BUILD = os.environ["HOMELAB_BUILD_DIR"]
