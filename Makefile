@@ -71,9 +71,14 @@ syntax: setup secrets ## --syntax-check of every playbook against both inventori
 	  ansible-playbook -i inventory/$$inv --syntax-check $$pb -e @$(FAKE_VAULT) >/dev/null || { echo "syntax: $$pb ($$inv)"; exit 1; }; \
 	done; done; echo "syntax: $(words $(PLAYBOOKS)) playbooks x 2 inventories OK"
 
-render: setup secrets ## render every manifest and values file of both inventories under build/
-	ansible-playbook -i inventory/lab playbooks/render.yml
-	ansible-playbook -i inventory/homelab playbooks/render.yml -e @$(FAKE_VAULT)
+render: setup secrets ## render every manifest and values file of both inventories under build/ (both at once)
+	@mkdir -p build; echo "render: inventory/lab and inventory/homelab at once (logs: build/render-<env>.log)"
+	@ansible-playbook -i inventory/lab playbooks/render.yml >build/render-lab.log 2>&1 & lab=$$!; \
+	ansible-playbook -i inventory/homelab playbooks/render.yml -e @$(FAKE_VAULT) >build/render-homelab.log 2>&1 \
+	  && homelab=0 || homelab=$$?; wait $$lab && lab=0 || lab=$$?; \
+	for env in lab homelab; do echo "== render $$env"; sed -n '/^PLAY RECAP/,/^$$/p' build/render-$$env.log; done; \
+	[ $$lab -eq 0 ] || { cat build/render-lab.log; echo "render: inventory/lab failed"; exit 1; }; \
+	[ $$homelab -eq 0 ] || { cat build/render-homelab.log; echo "render: inventory/homelab failed"; exit 1; }
 
 validate: render ## validate build/ against Kubernetes 1.31 strict and the CRD schemas
 	python tools/k8s_validate.py build/lab build/homelab

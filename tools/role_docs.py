@@ -32,7 +32,9 @@ def _cell(value):
 
 
 def table(spec):
-    options = (spec.get("argument_specs", {}).get("main") or {}).get("options") or {}
+    specs = spec.get("argument_specs", {})
+    # kube and homelab document their inputs under `preflight` only (validated once per run, not per dependency).
+    options = (specs.get("main") or specs.get("preflight") or {}).get("options") or {}
     if not options:
         return "This role has no variables of its own."
     lines = ["| Variable | Type | Default | Description |", "|---|---|---|---|"]

@@ -17,16 +17,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def site_roles(root: Path = ROOT) -> list[dict]:
-    """Every role entry of the plays site.yml imports, in site order: name (without the collection), tags, and
+    """Every role the plays site.yml imports include, in site order: name (without the collection), the include's
+    tags and the tags it applies to the role's tasks, whether Ansible validates the argument spec again, the playbook's file name, and
     whether its play runs on the controller (connection local)."""
     entries = []
     for entry in yaml.safe_load((root / "site.yml").read_text(encoding="utf-8")):
-        playbook = yaml.safe_load((root / entry["ansible.builtin.import_playbook"]).read_text(encoding="utf-8"))
+        path = root / entry["ansible.builtin.import_playbook"]
+        playbook = yaml.safe_load(path.read_text(encoding="utf-8"))
         for play in playbook:
-            for role in play.get("roles") or []:
-                role = role if isinstance(role, dict) else {"role": role}
-                entries.append({"name": role["role"].rsplit(".", 1)[-1], "tags": list(role.get("tags", [])),
-                                "controller": play.get("connection") == "local"})
+            for task in play.get("tasks") or []:
+                include = task.get("ansible.builtin.include_role")
+                if include:
+                    entries.append({"name": include["name"].rsplit(".", 1)[-1], "tags": list(task.get("tags", [])),
+                                    "apply_tags": list((include.get("apply") or {}).get("tags", [])),
+                                    "validates": include.get("rolespec_validate", True), "playbook": path.name,
+                                    "controller": play.get("connection") == "local"})
     return entries
 
 

@@ -16,7 +16,7 @@ from ansible_collections.homelab.stack.plugins.module_utils.manifests import (
 
 display = Display()
 
-ROOTS = ("manifests", "gitops")
+ROOTS = ("manifests", "gitops", "kubeadm")
 
 
 class ActionModule(ActionBase):

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.homelab.stack.plugins.module_utils.preflight import (
-    checksum_errors, preflight_hosts, token_ttl_errors, topology_errors, version_errors)
+    argument_options, checksum_errors, preflight_hosts, token_ttl_errors, topology_errors, version_errors)
 
 DOCUMENTATION = r"""
 name: topology_errors
@@ -51,4 +51,4 @@ class FilterModule:
     def filters(self):
         return {"topology_errors": topology_errors, "checksum_errors": checksum_errors,
                 "token_ttl_errors": token_ttl_errors, "version_errors": version_errors,
-                "preflight_hosts": preflight_hosts}
+                "preflight_hosts": preflight_hosts, "argument_options": argument_options}

@@ -231,3 +231,25 @@ def preflight_hosts(hosts, hostvars, groups, prefixes):
                 "vars": {name: host_vars[name] for name in sorted(host_vars) if pattern.match(name)}}
 
     return distinct_hosts(list(hosts), describe)
+
+
+def argument_options(spec_files, entry_point="preflight"):
+    """One argument spec for several roles: the options of entry_point in each parsed meta/argument_specs.yml,
+    merged, without their top-level defaults.
+
+    Validating it checks what the inventory and extra vars set (and that required inputs are set), the way each
+    role's own validation would, in one task instead of one per role. Defaults are left out because the caller
+    does not see the roles' defaults, and a default may be a template only its role resolves; the contract tests
+    check every role's defaults against its spec instead. An option two roles declare is refused.
+    """
+    merged = {}
+    for number, document in enumerate(spec_files):
+        specs = (document or {}).get("argument_specs") or {}
+        if entry_point not in specs:
+            raise ValueError(f"argument spec file {number + 1}: no {entry_point!r} entry point "
+                             f"(has {', '.join(sorted(specs)) or 'none'})")
+        for name, option in (specs[entry_point].get("options") or {}).items():
+            if name in merged:
+                raise ValueError(f"option {name} is declared by two roles: give each role its own prefix")
+            merged[name] = {key: value for key, value in (option or {}).items() if key != "default"}
+    return merged

@@ -31,9 +31,11 @@ options:
     description: Helm values (YAML text or a mapping), written to C(<build_dir>/values/<component>.yaml).
     type: raw
   root:
-    description: V(manifests) for what the playbook applies, V(gitops) for the repository ArgoCD watches.
+    description:
+      - V(manifests) for what the playbook applies, V(gitops) for the repository ArgoCD watches, V(kubeadm) for
+        the configuration files C(kubeadm init) reads on each control-plane node (O(component) is then the node).
     type: str
-    choices: [manifests, gitops]
+    choices: [manifests, gitops, kubeadm]
     default: manifests
   build_dir:
     description: Output folder. Defaults to the variable C(homelab_build_dir).

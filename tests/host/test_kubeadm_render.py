@@ -1,4 +1,4 @@
-"""The kubeadm configuration playbooks/render.yml writes under build/<env>/kubeadm/<host>.yaml, for both
+"""The kubeadm configuration playbooks/render.yml writes under build/<env>/kubeadm/<host>/, for both
 inventories, with the fields kubeadm init reads checked against the inventory they come from."""
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ def default_render(request, tmp_path_factory):
 def test_one_file_per_control_plane_node_and_nothing_else(default_render):
     env, build = default_render
     groups = hosts_of(ROOT / "inventory" / env)
-    assert sorted(p.name for p in (build / "kubeadm").iterdir()) == sorted(
-        f"{host}.yaml" for host in groups["kube_control_plane"])
+    assert sorted(p.relative_to(build / "kubeadm").as_posix() for p in (build / "kubeadm").rglob("*.yaml")) == sorted(
+        f"{host}/kubeadm-config.yaml" for host in groups["kube_control_plane"])
 
 
 def test_fields_follow_the_inventory(default_render):
     env, build = default_render
     groups = hosts_of(ROOT / "inventory" / env)
     first, hostvars = next(iter(groups["kube_control_plane"].items()))
-    docs = documents(build / "kubeadm" / f"{first}.yaml")
+    docs = documents(build / "kubeadm" / first / "kubeadm-config.yaml")
     assert list(docs) == ["InitConfiguration", "ClusterConfiguration", "KubeletConfiguration",
                           "KubeProxyConfiguration"]
     init, cluster, kubelet = docs["InitConfiguration"], docs["ClusterConfiguration"], docs["KubeletConfiguration"]
@@ -67,7 +67,7 @@ def test_fields_follow_the_inventory(default_render):
 
 def test_kube_proxy_off_skips_its_addon_for_cilium(tmp_path):
     build = render_kubeadm(ROOT / "inventory" / "homelab", tmp_path, {"kube_proxy_enabled": False})
-    docs = documents(build / "kubeadm" / "k8s-cp.yaml")
+    docs = documents(build / "kubeadm" / "k8s-cp" / "kubeadm-config.yaml")
     assert "KubeProxyConfiguration" not in docs
     assert docs["InitConfiguration"]["skipPhases"] == ["addon/kube-proxy"]
 
@@ -77,7 +77,7 @@ def test_overrides_reach_the_configuration(tmp_path):
         "kube_version": "v1.31.4", "kube_pod_cidr": "10.32.0.0/16", "kube_service_cidr": "10.112.0.0/12",
         "kube_dns_domain": "homelab.internal", "kube_cluster_name": "seed", "control_plane_kube_proxy_mode": "ipvs",
         "control_plane_cert_sans": ["api.jiminhome.shop"]})
-    docs = documents(build / "kubeadm" / "k8s-cp.yaml")
+    docs = documents(build / "kubeadm" / "k8s-cp" / "kubeadm-config.yaml")
     cluster = docs["ClusterConfiguration"]
     assert cluster["kubernetesVersion"] == "v1.31.4"
     assert cluster["clusterName"] == "seed"
@@ -110,10 +110,10 @@ def ha_render(tmp_path_factory):
 def test_ha_control_planes_share_the_virtual_ip_endpoint(ha_render):
     _, _, build = ha_render
     nodes = HA_HOSTS["all"]["children"]["kube_control_plane"]["hosts"]
-    assert sorted(p.name for p in (build / "kubeadm").iterdir()) == sorted(
-        [f"{h}.yaml" for h in nodes] + [f"{h}-kube-vip.yaml" for h in nodes])
+    assert sorted(p.relative_to(build / "kubeadm").as_posix() for p in (build / "kubeadm").rglob("*.yaml")) == sorted(
+        [f"{h}/kubeadm-config.yaml" for h in nodes] + [f"{h}/kube-vip.yaml" for h in nodes])
     for host, hostvars in nodes.items():
-        docs = documents(build / "kubeadm" / f"{host}.yaml")
+        docs = documents(build / "kubeadm" / host / "kubeadm-config.yaml")
         cluster, init = docs["ClusterConfiguration"], docs["InitConfiguration"]
         assert cluster["controlPlaneEndpoint"] == f"{VIP}:6443"
         assert set(cluster["apiServer"]["certSANs"]) >= {VIP, *(v["node_ip"] for v in nodes.values()), *nodes}
@@ -127,7 +127,7 @@ def test_ha_kube_vip_manifests_are_valid_pods_announcing_the_vip(ha_render):
     validator = Validator("1.31")
     nodes = list(HA_HOSTS["all"]["children"]["kube_control_plane"]["hosts"])
     for host in nodes:
-        pod = documents(build / "kubeadm" / f"{host}-kube-vip.yaml")["Pod"]
+        pod = documents(build / "kubeadm" / host / "kube-vip.yaml")["Pod"]
         assert validator.validate_document(pod) == []
         container = pod["spec"]["containers"][0]
         env = {e["name"]: e["value"] for e in container["env"]}
@@ -143,9 +143,9 @@ def test_ha_kube_vip_manifests_are_valid_pods_announcing_the_vip(ha_render):
 def test_switching_ha_off_removes_the_kube_vip_manifest(tmp_path):
     inventory = ROOT / "inventory" / "homelab"
     build = render_kubeadm(inventory, tmp_path, {"kube_vip_enabled": True, "kube_vip_address": VIP})
-    assert (build / "kubeadm" / "k8s-cp-kube-vip.yaml").is_file()
+    assert (build / "kubeadm" / "k8s-cp" / "kube-vip.yaml").is_file()
     render_kubeadm(inventory, tmp_path, {"kube_vip_enabled": False}, build=build)
-    assert sorted(p.name for p in (build / "kubeadm").iterdir()) == ["k8s-cp.yaml"]
+    assert sorted(p.name for p in (build / "kubeadm" / "k8s-cp").iterdir()) == ["kubeadm-config.yaml"]
 
 
 def test_only_inventory_values_are_used():

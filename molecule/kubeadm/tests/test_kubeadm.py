@@ -64,7 +64,9 @@ def test_init_ran_exactly_once_on_the_control_plane():
 
 def test_kubeadm_configuration_on_the_control_plane():
     config = node("k8s-cp").file("/etc/kubernetes/kubeadm-config.yaml")
+    # side_effect edited it and opened it to every user: the converge after it wrote it back.
     assert config.mode == 0o600
+    assert "edited by hand" not in config.content_string
     docs = {d["kind"]: d for d in yaml.safe_load_all(config.content_string) if d}
     assert docs["ClusterConfiguration"]["controlPlaneEndpoint"] == "172.30.22.10:6443"
     assert docs["InitConfiguration"]["localAPIEndpoint"]["advertiseAddress"] == "172.30.22.10"

@@ -69,8 +69,8 @@ def test_kubeadm_configuration_on_control_planes_only_and_no_kubeadm(host):
 def test_render_only_output_under_the_scenario_build_dir():
     assert BUILD.is_dir(), BUILD
     assert sorted(p.name for p in BUILD.iterdir()) == ["gitops", "kubeadm", "manifests", "values"]
-    assert (BUILD / "kubeadm" / "k8s-cp.yaml").is_file()
-    assert not (BUILD / "kubeadm" / "k8s-worker1.yaml").exists()
+    assert (BUILD / "kubeadm" / "k8s-cp" / "kubeadm-config.yaml").is_file()
+    assert not (BUILD / "kubeadm" / "k8s-worker1").exists()
     values = {p.stem for p in (BUILD / "values").glob("*.yaml")}
     assert {"cilium", "metallb", "istio-base", "istiod", "longhorn", "argocd", "argo-rollouts", "prometheus",
             "grafana", "loki", "tempo", "alloy", "falco", "falco-talon"} <= values
