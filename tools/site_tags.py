@@ -27,7 +27,8 @@ def site_roles(root: Path = ROOT) -> list[dict]:
         for play in playbook:
             for task in play.get("tasks") or []:
                 include = task.get("ansible.builtin.include_role")
-                if include:
+                # A whole role; a tasks_from include (the host play's OS check) is a step, not a site role.
+                if include and "tasks_from" not in include:
                     entries.append({"name": include["name"].rsplit(".", 1)[-1], "tags": list(task.get("tags", [])),
                                     "apply_tags": list((include.get("apply") or {}).get("tags", [])),
                                     "validates": include.get("rolespec_validate", True), "playbook": path.name,

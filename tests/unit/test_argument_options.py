@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+
 import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from conftest import ROOT
+from conftest import ROOT, tool
 from ansible_collections.homelab.stack.plugins.module_utils.preflight import argument_options
 
 
@@ -37,3 +41,11 @@ def test_refuses_an_option_two_roles_declare_and_a_missing_entry_point():
         argument_options([_spec("istio"), _spec("istio")])
     with pytest.raises(ValueError, match="argument spec file 1: no 'restore' entry point"):
         argument_options([_spec("istio")], "restore")
+
+
+def test_ansible_doc_documents_the_filter():
+    result = subprocess.run([tool("ansible-doc"), "-t", "filter", "--json", "homelab.stack.argument_options"],
+                            cwd=ROOT, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")),
+                            capture_output=True, text=True, check=True)
+    doc = json.loads(result.stdout)["homelab.stack.argument_options"]
+    assert doc["doc"]["short_description"] and doc["examples"] and doc["return"]

@@ -37,7 +37,7 @@ def test_tag_runs_alone_and_changes_nothing(tag):
     tasks = re.findall(r"^TASK \[homelab\.stack\.(\w+) : (?!Validating arguments)", output, re.M)
     ran = {role for role in tasks if role in ("os_prep", "containerd", "kube_packages")}
     expected = {"os_prep", "containerd", "kube_packages"} if tag == "host" else {tag}
-    # os_prep's supported-OS check and facts run under every tag.
+    # The host play checks the OS (os_prep's facts) before any role that changes a node, whichever tag selected it.
     assert ran - {"os_prep"} == expected - {"os_prep"}
     assert "OS prep | assert a supported operating system" in output
 

@@ -109,7 +109,7 @@ def test_check_diff_after_converge_changes_nothing(runs):
 def test_tag_alone_succeeds_and_changes_nothing(runs, tag):
     returncode, output, _ = runs[f"tag-{tag}"]
     _assert_no_change_no_failure(returncode, output)
-    # The tag selected its roles and no other (os_prep's OS facts and the run mode run under every tag), and
+    # The tag selected its roles and no other (os_prep's OS check runs before any node-changing role), and
     # preflight checked the inputs of those roles only.
     preflight, after_preflight = output.split("PLAY [Host", 1)
     assert set(ROLE_TASK.findall(preflight)) & COMPONENTS <= set(ROLES[tag]), preflight[-3000:]
