@@ -17,9 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def site_roles(root: Path = ROOT) -> list[dict]:
-    """Every role the plays site.yml imports include, in site order: name (without the collection), the include's
-    tags and the tags it applies to the role's tasks, whether Ansible validates the argument spec again, the playbook's file name, and
-    whether its play runs on the controller (connection local)."""
+    """Every role the plays site.yml imports include, in site order: name (without the collection), the tags its
+    tasks run under (the include's `apply`), the include's own tags (the same, or more where the role's `always`
+    part must run under other tags too), whether Ansible validates the argument spec again, the playbook's file
+    name, and whether its play runs on the controller (connection local)."""
     entries = []
     for entry in yaml.safe_load((root / "site.yml").read_text(encoding="utf-8")):
         path = root / entry["ansible.builtin.import_playbook"]
@@ -27,10 +28,10 @@ def site_roles(root: Path = ROOT) -> list[dict]:
         for play in playbook:
             for task in play.get("tasks") or []:
                 include = task.get("ansible.builtin.include_role")
-                # A whole role; a tasks_from include (the host play's OS check) is a step, not a site role.
-                if include and "tasks_from" not in include:
-                    entries.append({"name": include["name"].rsplit(".", 1)[-1], "tags": list(task.get("tags", [])),
-                                    "apply_tags": list((include.get("apply") or {}).get("tags", [])),
+                if include:
+                    entries.append({"name": include["name"].rsplit(".", 1)[-1],
+                                    "tags": list((include.get("apply") or {}).get("tags", [])),
+                                    "include_tags": list(task.get("tags", [])),
                                     "validates": include.get("rolespec_validate", True), "playbook": path.name,
                                     "controller": play.get("connection") == "local"})
     return entries
