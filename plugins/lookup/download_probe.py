@@ -27,12 +27,18 @@ options:
     description: Seconds the HEAD request waits.
     type: float
     default: 5
+  variable:
+    description: Name of the variable the URL comes from, named in the error a malformed URL raises.
+    type: str
+    default: url
 """
 
 EXAMPLES = r"""
 - name: Homelab | probe whether downloads are possible
   ansible.builtin.set_fact:
-    homelab_online_probe: "{{ query('homelab.stack.download_probe', homelab_online_probe_url, timeout=5) | first }}"
+    homelab_online_probe: >-
+      {{ query('homelab.stack.download_probe', homelab_online_probe_url, timeout=5,
+               variable='homelab_online_probe_url') | first }}
 """
 
 RETURN = r"""
@@ -58,6 +64,6 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         try:
-            return [probe(term, self.get_option("timeout")) for term in terms]
+            return [probe(term, self.get_option("timeout"), variable=self.get_option("variable")) for term in terms]
         except ValueError as exc:
             raise AnsibleLookupError(str(exc)) from exc

@@ -15,14 +15,15 @@ import urllib.request
 from urllib.parse import urlsplit
 
 
-def probe(url, timeout=5, resolve=socket.getaddrinfo, opener=None):
+def probe(url, timeout=5, resolve=socket.getaddrinfo, opener=None, variable="url"):
     """Return {'resolved': bool, 'status': HTTP status or None, 'error': why there is no status, or ''}.
 
-    resolve and opener are the name lookup and urllib opener (replaceable in tests).
+    resolve and opener are the name lookup and urllib opener (replaceable in tests); variable is the name the
+    URL came from, named in the error a malformed URL raises.
     """
     parts = urlsplit(str(url))
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"url={url!r}: use an http(s) URL with a host name")
+        raise ValueError(f"{variable}={url!r}: use an http(s) URL with a host name, such as https://pkgs.k8s.io/")
     try:
         timeout = float(timeout)
     except (TypeError, ValueError) as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import ROOT, tool
 
 FILTERS = ["cilium_policies", "k8s_network_policies", "policy_allows", "reachability_matrix", "canary_steps",
-           "canary_managed_routes"]
+           "canary_managed_routes", "argument_options"]
 HERE = Path(__file__).resolve().parent
 
 
@@ -27,10 +27,13 @@ def test_ansible_doc_documents_every_plugin():
         cwd=ROOT, env=ansible_env(), capture_output=True, text=True, check=True).stdout)
     module = json.loads(subprocess.run([tool("ansible-doc"), "--json", "homelab.stack.kubeadm_token"], cwd=ROOT,
                                        env=ansible_env(), capture_output=True, text=True, check=True).stdout)
+    lookup = json.loads(subprocess.run([tool("ansible-doc"), "-t", "lookup", "--json", "homelab.stack.download_probe"],
+                                       cwd=ROOT, env=ansible_env(), capture_output=True, text=True, check=True).stdout)
     assert sorted(filters) == sorted(f"homelab.stack.{name}" for name in FILTERS)
-    for name, doc in list(filters.items()) + list(module.items()):
+    for name, doc in list(filters.items()) + list(module.items()) + list(lookup.items()):
         assert doc["doc"]["short_description"] and doc["examples"] and doc["return"], name
-        assert "_input" in doc["doc"]["options"] or name.endswith("kubeadm_token"), name
+        assert "_input" in doc["doc"]["options"] or name.endswith(("kubeadm_token", "download_probe")), name
+    assert set(lookup["homelab.stack.download_probe"]["doc"]["options"]) == {"_terms", "timeout", "variable"}
     options = module["homelab.stack.kubeadm_token"]["doc"]["options"]
     assert {"kubeadm_path", "kubeconfig", "ttl", "min_ttl", "description", "api_endpoint", "ca_cert_path",
             "control_plane", "certificate_key"} <= set(options)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-
 import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from conftest import ROOT, tool
+from conftest import ROOT
 from ansible_collections.homelab.stack.plugins.module_utils.preflight import argument_options
 
 
@@ -42,10 +38,3 @@ def test_refuses_an_option_two_roles_declare_and_a_missing_entry_point():
     with pytest.raises(ValueError, match="argument spec file 1: no 'restore' entry point"):
         argument_options([_spec("istio")], "restore")
 
-
-def test_ansible_doc_documents_the_filter():
-    result = subprocess.run([tool("ansible-doc"), "-t", "filter", "--json", "homelab.stack.argument_options"],
-                            cwd=ROOT, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")),
-                            capture_output=True, text=True, check=True)
-    doc = json.loads(result.stdout)["homelab.stack.argument_options"]
-    assert doc["doc"]["short_description"] and doc["examples"] and doc["return"]
